@@ -1,0 +1,229 @@
+// Package app assembles authd: configuration, the database, the core
+// service with its plugins, and the HTTP listeners. cmd/authd calls it, and
+// so do tests that need a whole server.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/authd/authd/internal/admin"
+	"github.com/authd/authd/internal/apikey"
+	"github.com/authd/authd/internal/auth"
+	"github.com/authd/authd/internal/config"
+	"github.com/authd/authd/internal/emailotp"
+	"github.com/authd/authd/internal/store"
+)
+
+// Settings is the whole configuration: the core's and each plugin's.
+type Settings struct {
+	Core     *config.Config
+	APIKey   apikey.Config
+	Admin    admin.Config
+	EmailOTP emailotp.Config
+}
+
+// LoadSettings reads every setting from the environment and reports all
+// bad values at once.
+func LoadSettings(lookup func(string) (string, bool)) (*Settings, error) {
+	env := config.NewEnv(lookup)
+	s := &Settings{Core: config.Load(env)}
+	s.APIKey = apikey.LoadConfig(env)
+	s.Admin = admin.LoadConfig(env)
+	s.EmailOTP = emailotp.LoadConfig(env)
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Starter is a plugin with background work (sweeps, mail workers).
+type Starter interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// App is an assembled authd.
+type App struct {
+	Settings *Settings
+	Store    *store.Store
+	Service  *auth.Service
+	Handler  http.Handler
+	Router   *auth.Router
+	Log      *slog.Logger
+	starters []Starter
+}
+
+// Build connects to the database, applies migrations unless turned off,
+// and assembles the service with every plugin.
+func Build(ctx context.Context, settings *Settings, log *slog.Logger) (*App, error) {
+	cfg := settings.Core
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("AUTHD_DATABASE_URL: required (make run starts a private Postgres and sets it)")
+	}
+	if err := cfg.EnsureSecret(); err != nil {
+		return nil, err
+	}
+	if cfg.SecretGenerated {
+		log.Warn("using a generated development secret; set AUTHD_SECRET in production", "file", cfg.DataDir+"/secret")
+	}
+	if cfg.MigrateOnStart {
+		if err := MigrateUp(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.PoolOptions{MaxConns: int32(cfg.DBMaxConns)})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := auth.New(cfg, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &App{Settings: settings, Store: st, Service: svc, Log: log}
+	if err := a.usePlugins(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.Handler, a.Router = svc.Handler(a.mountHealth)
+	return a, nil
+}
+
+func (a *App) usePlugins() error {
+	ak, err := apikey.New(a.Service, a.Settings.APIKey)
+	if err != nil {
+		return fmt.Errorf("api key plugin: %w", err)
+	}
+	ad, err := admin.New(a.Service, a.Settings.Admin)
+	if err != nil {
+		return fmt.Errorf("admin plugin: %w", err)
+	}
+	otp, err := emailotp.New(a.Service, a.Settings.EmailOTP)
+	if err != nil {
+		return fmt.Errorf("email OTP plugin: %w", err)
+	}
+	for _, p := range []auth.Plugin{ak, ad, otp} {
+		a.Service.Use(p)
+		if s, ok := p.(Starter); ok {
+			a.starters = append(a.starters, s)
+		}
+	}
+	return nil
+}
+
+// MigrateUp applies authd's migrations.
+func MigrateUp(ctx context.Context, databaseURL string) error {
+	return store.Migrate(ctx, databaseURL)
+}
+
+func (a *App) mountHealth(r chi.Router) {
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	r.Get("/readyz", a.ready)
+}
+
+// ready answers 200 when the database answers and every migration is
+// applied, 503 otherwise.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	var version int64
+	var dirty bool
+	err := a.Store.Pool.QueryRow(ctx, `SELECT "version", "dirty" FROM "`+store.MigrationsTable+`" LIMIT 1`).Scan(&version, &dirty)
+	latest, latestErr := store.LatestMigration()
+	switch {
+	case err != nil:
+		a.Log.WarnContext(ctx, "readiness check failed", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"unavailable","reason":"database"}`))
+	case latestErr != nil || dirty || uint(version) != latest:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"unavailable","reason":"migrations"}`))
+	default:
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	}
+}
+
+// Run serves until ctx is cancelled, then shuts down gracefully: the
+// listener closes, in-flight requests finish within the shutdown timeout,
+// background workers stop and the pool closes.
+func (a *App) Run(ctx context.Context) error {
+	cfg := a.Settings.Core
+	if err := a.StartBackground(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.ListenAddr,
+		Handler:           auth.LogRequests(a.Log)(a.Handler),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("AUTHD_LISTEN_ADDR: listen on %s: %w", cfg.ListenAddr, err)
+	}
+	a.Log.Info("authd listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "base_path", cfg.BasePath, "mode", cfg.Mode)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	a.StopBackground(shutdownCtx)
+	a.Store.Close()
+	if err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	a.Log.Info("stopped")
+	return nil
+}
+
+// StartBackground starts the plugins' background workers.
+func (a *App) StartBackground(ctx context.Context) error {
+	for _, s := range a.starters {
+		if err := s.Start(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StopBackground stops the background workers and waits for them; errors
+// are logged.
+func (a *App) StopBackground(ctx context.Context) {
+	for _, s := range a.starters {
+		if err := s.Stop(ctx); err != nil {
+			a.Log.Error("stop background worker", "error", err)
+		}
+	}
+}
+
+// NewLogger returns the JSON (or text) slog logger of the settings.
+func NewLogger(cfg *config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}

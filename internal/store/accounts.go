@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/authd/authd/internal/wire"
+)
+
+// Credential account constants, as Better Auth 1.7 writes them.
+const (
+	CredentialProvider = "credential"
+	CredentialIssuer   = "local:credential"
+)
+
+// Account is a row of the "account" table without the OAuth token columns,
+// which authd never reads or returns.
+type Account struct {
+	ID         string
+	Issuer     string
+	AccountID  string
+	ProviderID string
+	UserID     string
+	Scope      *string
+	Password   *string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// MarshalJSON writes the list-accounts shape: no password, and scope split
+// into scopes.
+func (a Account) MarshalJSON() ([]byte, error) {
+	scopes := []string{}
+	if a.Scope != nil {
+		for _, s := range strings.Split(*a.Scope, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return json.Marshal(struct {
+		Issuer     string   `json:"issuer"`
+		AccountID  string   `json:"accountId"`
+		ProviderID string   `json:"providerId"`
+		UserID     string   `json:"userId"`
+		CreatedAt  string   `json:"createdAt"`
+		UpdatedAt  string   `json:"updatedAt"`
+		ID         string   `json:"id"`
+		Scopes     []string `json:"scopes"`
+	}{a.Issuer, a.AccountID, a.ProviderID, a.UserID, wire.Time(a.CreatedAt), wire.Time(a.UpdatedAt), a.ID, scopes})
+}
+
+const accountColumns = `"id", "issuer", "accountId", "providerId", "userId", "scope", "password", "createdAt", "updatedAt"`
+
+func scanAccount(row scanner) (*Account, error) {
+	var a Account
+	err := row.Scan(&a.ID, &a.Issuer, &a.AccountID, &a.ProviderID, &a.UserID, &a.Scope, &a.Password, &a.CreatedAt, &a.UpdatedAt)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &a, nil
+}
+
+// InsertAccount stores a new account.
+func InsertAccount(ctx context.Context, db DB, a *Account) error {
+	_, err := db.Exec(ctx, `INSERT INTO "account" (`+accountColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		a.ID, a.Issuer, a.AccountID, a.ProviderID, a.UserID, a.Scope, a.Password, a.CreatedAt, a.UpdatedAt)
+	return err
+}
+
+// CredentialAccount returns the user's password account, matched on all
+// four columns as Better Auth 1.7 matches it.
+func CredentialAccount(ctx context.Context, db DB, userID string) (*Account, error) {
+	return scanAccount(db.QueryRow(ctx, `SELECT `+accountColumns+` FROM "account"
+		WHERE "userId" = $1 AND "providerId" = $2 AND "issuer" = $3 AND "accountId" = $1`,
+		userID, CredentialProvider, CredentialIssuer))
+}
+
+// ListAccounts returns the user's accounts, oldest first.
+func ListAccounts(ctx context.Context, db DB, userID string) ([]Account, error) {
+	rows, err := db.Query(ctx, `SELECT `+accountColumns+` FROM "account" WHERE "userId" = $1 ORDER BY "createdAt", "id"`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	accounts := []Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		accounts = append(accounts, *a)
+	}
+	return accounts, rows.Err()
+}
+
+// SetCredentialPassword updates the password hash of the user's credential
+// account. It returns false when the user has no such account.
+func SetCredentialPassword(ctx context.Context, db DB, userID, hash string, now time.Time) (bool, error) {
+	tag, err := db.Exec(ctx, `UPDATE "account" SET "password" = $2, "updatedAt" = $3
+		WHERE "userId" = $1 AND "providerId" = $4 AND "issuer" = $5 AND "accountId" = $1`,
+		userID, hash, now, CredentialProvider, CredentialIssuer)
+	return tag.RowsAffected() > 0, err
+}
