@@ -54,6 +54,10 @@ run: ## Run authd in dev mode on the private cluster (database "authd").
 test: ## Run the Go tests with the race detector, then the compat suite.
 	@$(call with_test_db,$(GO) test -race -count=1 ./... && $(MAKE) --no-print-directory compat)
 
+.PHONY: e2e
+e2e: ## Run the end-to-end tests only: the binary behind nginx and Caddy (part of test).
+	@$(call with_test_db,$(GO) test -count=1 -v ./test/e2e/)
+
 .PHONY: compat
 compat: ## Run the Better Auth client compatibility suite (needs Node.js).
 	@if [[ ! -f $(COMPAT_SCRIPT) ]]; then \

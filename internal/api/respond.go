@@ -3,7 +3,9 @@ package api
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/authd/authd/internal/wire"
 )
@@ -26,9 +28,15 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // else is an internal failure: it is logged and answered with a bare 500
 // (no body, no Content-Type), so nothing about the cause leaks.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteErrorLog(w, r, err, slog.Default())
+}
+
+// WriteErrorLog is WriteError with the logger that records internal
+// failures, so they reach the operator's configured log.
+func WriteErrorLog(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger) {
 	var apiErr *Error
 	if !errors.As(err, &apiErr) {
-		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", RequestID(r.Context()), "error", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
@@ -36,6 +44,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	for k, vs := range apiErr.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
+		}
+	}
+	if apiErr.Status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		if seconds, ok := retryAfterSeconds(apiErr.Details); ok {
+			w.Header().Set("Retry-After", strconv.FormatInt(seconds, 10))
 		}
 	}
 	if apiErr.EmptyBody {
@@ -49,6 +62,26 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		Details map[string]any `json:"details,omitempty"`
 	}{apiErr.Message, apiErr.Code, apiErr.Details}
 	WriteJSON(w, apiErr.Status, body)
+}
+
+// retryAfterSeconds turns a details.tryAgainIn in milliseconds (the API Key
+// plugin's rate limit) into whole seconds, rounded up, for Retry-After.
+func retryAfterSeconds(details map[string]any) (int64, bool) {
+	var ms int64
+	switch v := details["tryAgainIn"].(type) {
+	case int64:
+		ms = v
+	case int:
+		ms = int64(v)
+	case float64:
+		ms = int64(math.Ceil(v))
+	default:
+		return 0, false
+	}
+	if ms < 0 {
+		ms = 0
+	}
+	return (ms + 999) / 1000, true
 }
 
 // NotFound answers 404 with an empty body and no Content-Type: Better

@@ -14,13 +14,21 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authd/authd/internal/admin"
 	"github.com/authd/authd/internal/apikey"
 	"github.com/authd/authd/internal/auth"
 	"github.com/authd/authd/internal/config"
 	"github.com/authd/authd/internal/emailotp"
+	"github.com/authd/authd/internal/forwardauth"
+	"github.com/authd/authd/internal/mail"
+	"github.com/authd/authd/internal/metrics"
+	"github.com/authd/authd/internal/openapi"
+	"github.com/authd/authd/internal/ratelimit"
 	"github.com/authd/authd/internal/store"
+	"github.com/authd/authd/internal/version"
 )
 
 // Settings is the whole configuration: the core's and each plugin's.
@@ -29,6 +37,8 @@ type Settings struct {
 	APIKey   apikey.Config
 	Admin    admin.Config
 	EmailOTP emailotp.Config
+	// ForwardAuth is the reverse-proxy check endpoint (operations).
+	ForwardAuth forwardauth.Config
 }
 
 // LoadSettings reads every setting from the environment and reports all
@@ -39,6 +49,7 @@ func LoadSettings(lookup func(string) (string, bool)) (*Settings, error) {
 	s.APIKey = apikey.LoadConfig(env)
 	s.Admin = admin.LoadConfig(env)
 	s.EmailOTP = emailotp.LoadConfig(env)
+	s.ForwardAuth = forwardauth.LoadConfig(env)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -59,6 +70,8 @@ type App struct {
 	Handler  http.Handler
 	Router   *auth.Router
 	Log      *slog.Logger
+	// Metrics is served on the admin listener (AUTHD_ADMIN_LISTEN_ADDR).
+	Metrics  *metrics.Metrics
 	starters []Starter
 }
 
@@ -89,12 +102,23 @@ func Build(ctx context.Context, settings *Settings, log *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	a := &App{Settings: settings, Store: st, Service: svc, Log: log}
+	a := &App{Settings: settings, Store: st, Service: svc, Log: log, Metrics: metrics.New(version.Version)}
+	if err := a.Metrics.Register(metrics.NewPoolCollector(st.Pool)); err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc.OnRateLimitReject(a.Metrics.RateLimitRejected)
+	a.useRateLimitStore()
 	if err := a.usePlugins(); err != nil {
 		st.Close()
 		return nil, err
 	}
 	a.Handler, a.Router = svc.Handler(a.mountHealth)
+	paths := make([]string, 0, len(a.Router.Routes))
+	for _, rt := range a.Router.Routes {
+		paths = append(paths, rt.Path)
+	}
+	a.Metrics.SetRoutes(cfg.BasePath, paths)
 	return a, nil
 }
 
@@ -111,7 +135,32 @@ func (a *App) usePlugins() error {
 	if err != nil {
 		return fmt.Errorf("email OTP plugin: %w", err)
 	}
-	for _, p := range []auth.Plugin{ak, ad, otp} {
+	// The plugins report to the metrics through optional methods, so this
+	// file compiles whether or not a plugin offers them yet.
+	if v, ok := any(ak).(interface{ OnVerify(func(code string)) }); ok {
+		v.OnVerify(a.Metrics.APIKeyVerified)
+		a.Metrics.InitAPIKeyVerifications()
+	}
+	if c, ok := any(otp).(interface{ Collectors() []prometheus.Collector }); ok {
+		if err := a.Metrics.Register(c.Collectors()...); err != nil {
+			return fmt.Errorf("register mail metrics: %w", err)
+		}
+	}
+	fa := forwardauth.New(a.Service, a.Settings.ForwardAuth)
+	if rc, ok := any(ad).(interface {
+		UserHasPermission(ctx context.Context, user *store.User, permissions map[string][]string) (bool, error)
+	}); ok {
+		fa.SetRoleChecker(rc.UserHasPermission)
+	}
+	faPath := ""
+	if a.Settings.ForwardAuth.Enabled {
+		faPath = a.Settings.ForwardAuth.Path
+	}
+	doc, err := openapi.New(openapi.Options{BasePath: a.Settings.Core.BasePath, ForwardAuthPath: faPath})
+	if err != nil {
+		return err
+	}
+	for _, p := range []auth.Plugin{ak, ad, otp, fa, doc} {
 		a.Service.Use(p)
 		if s, ok := p.(Starter); ok {
 			a.starters = append(a.starters, s)
@@ -120,12 +169,44 @@ func (a *App) usePlugins() error {
 	return nil
 }
 
-// MigrateUp applies authd's migrations.
+// useRateLimitStore replaces the core limiter's in-process counters with
+// the Postgres table when AUTHD_RATE_LIMIT_STORAGE=database, so that limits
+// hold across replicas, and schedules the cleanup of expired counters.
+func (a *App) useRateLimitStore() {
+	if a.Settings.Core.RateLimitStorage != "database" {
+		return
+	}
+	svc := a.Service
+	pg := ratelimit.NewPostgres(a.Store.Pool, a.Log, ratelimit.PostgresOptions{
+		Now: func() time.Time { return svc.Now() },
+	})
+	svc.SetRateLimitStore(pg)
+	a.starters = append(a.starters, pg)
+}
+
+// MigrateUp applies authd's migrations, then creates or upgrades the mail
+// outbox's river tables. Both steps take advisory locks, so replicas that
+// start together may all run it.
 func MigrateUp(ctx context.Context, databaseURL string) error {
-	return store.Migrate(ctx, databaseURL)
+	if err := store.Migrate(ctx, databaseURL); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, databaseURL)
+	if err != nil {
+		return fmt.Errorf("open database for the mail outbox migration: %w", err)
+	}
+	defer pool.Close()
+	return mail.MigrateOutbox(ctx, pool)
 }
 
 func (a *App) mountHealth(r chi.Router) {
+	r.Use(a.Metrics.Middleware)
+	a.routeHealth(r)
+}
+
+// routeHealth serves /healthz and /readyz, on the public listener and on
+// the admin listener.
+func (a *App) routeHealth(r chi.Router) {
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -179,10 +260,19 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.Log.Info("authd listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "base_path", cfg.BasePath, "mode", cfg.Mode)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	adminSrv, err := a.serveAdmin(errc)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
 	select {
 	case err := <-errc:
+		_ = srv.Close()
+		if adminSrv != nil {
+			_ = adminSrv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -190,6 +280,11 @@ func (a *App) Run(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	if adminSrv != nil {
+		// The admin listener closes last, so that metrics stay readable
+		// while requests drain.
+		_ = adminSrv.Shutdown(shutdownCtx)
+	}
 	a.StopBackground(shutdownCtx)
 	a.Store.Close()
 	if err != nil {
@@ -197,6 +292,43 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.Log.Info("stopped")
 	return nil
+}
+
+// serveAdmin starts the admin listener (metrics and health) unless
+// AUTHD_ADMIN_LISTEN_ADDR is empty. Serve errors go to errc.
+func (a *App) serveAdmin(errc chan<- error) (*http.Server, error) {
+	addr := a.Settings.Core.AdminListenAddr
+	if addr == "" {
+		a.Log.Info("admin listener disabled: AUTHD_ADMIN_LISTEN_ADDR is empty")
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("AUTHD_ADMIN_LISTEN_ADDR: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.AdminHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	a.Log.Info("admin listener (metrics, health)", "addr", ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("admin listener: %w", err)
+		}
+	}()
+	return srv, nil
+}
+
+// AdminHandler serves GET /metrics, /healthz and /readyz. It belongs on a
+// listener that only the operator's network reaches.
+func (a *App) AdminHandler() http.Handler {
+	r := chi.NewRouter()
+	r.Method(http.MethodGet, "/metrics", a.Metrics.Handler())
+	a.routeHealth(r)
+	return r
 }
 
 // StartBackground starts the plugins' background workers.

@@ -33,7 +33,7 @@ var ErrMalformedHash = errors.New("malformed password hash")
 // Each scrypt call allocates 32 MiB (128·N·r bytes), so concurrent hashes
 // are bounded to keep a burst of sign-ins from exhausting memory. Callers
 // beyond the bound wait their turn.
-var slots = make(chan struct{}, 2*runtime.NumCPU())
+var slots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
 
 func derive(ctx context.Context, password, salt string) ([]byte, error) {
 	select {

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS "authd_rate_limit";
