@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS "account" (
     "updatedAt" timestamptz NOT NULL
 );
 
+-- Better Auth up to 1.7.5 has no "issuer" column. On such a database the
+-- column is added without NOT NULL, so a Better Auth server that still
+-- shares the database can keep inserting accounts, and existing password
+-- accounts get the issuer that newer Better Auth and authd write.
+ALTER TABLE "account" ADD COLUMN IF NOT EXISTS "issuer" text;
+UPDATE "account" SET "issuer" = 'local:credential' WHERE "issuer" IS NULL AND "providerId" = 'credential';
+
 CREATE TABLE IF NOT EXISTS "verification" (
     "id" text NOT NULL PRIMARY KEY,
     "identifier" text NOT NULL,

@@ -96,6 +96,9 @@ func ReadBody(r *http.Request, allowed []string, limit int64) (Body, error) {
 		return Body{Present: true, Value: obj}, nil
 	}
 
+	// The Fetch API's text() drops a UTF-8 byte order mark before Better
+	// Auth parses the body, so a JSON body may start with one.
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

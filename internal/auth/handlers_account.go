@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -36,9 +37,9 @@ func truthy(v any) bool {
 		return t
 	case string:
 		return t != ""
-	case interface{ String() string }: // json.Number
-		s := t.String()
-		return s != "0" && s != "-0" && s != "0.0"
+	case interface{ String() string }: // json.Number: 0, -0, 0.0 and 0e5 are falsy in JS
+		f, err := strconv.ParseFloat(t.String(), 64)
+		return err != nil || f != 0
 	}
 	return true
 }
@@ -170,6 +171,11 @@ func (s *Service) signUpEmail(c *Context) error {
 	return c.JSON(signUpResponse{Token: &session.Token, User: user})
 }
 
+// CheckFormCSRF runs Better Auth's formCsrf middleware for a plugin
+// endpoint that has it (the Email OTP plugin's send-verification-otp).
+// Call it after validating the body, as Better Auth does.
+func (c *Context) CheckFormCSRF() error { return c.Service.checkFormCSRF(c.R) }
+
 // checkFormCSRF is Better Auth's formCsrf middleware of sign-in and
 // sign-up: it blocks login CSRF from cross-site form posts, which carry no
 // cookie and so escape the global origin check.
@@ -251,20 +257,27 @@ func (s *Service) signInEmail(c *Context) error {
 	}
 	c.SetSessionCookie(session.Token, dontRemember)
 	resp := signInResponse{Token: session.Token, User: user}
-	if callbackURL.Set && callbackURL.Value != "" {
-		resp.Redirect, resp.URL = true, &callbackURL.Value
+	if callbackURL.Set {
+		// An empty callbackURL is echoed as "url":"" without a redirect,
+		// as Better Auth does.
+		resp.URL = &callbackURL.Value
+	}
+	if callbackURL.Value != "" {
+		resp.Redirect = true
 		c.W.Header().Set("Location", callbackURL.Value)
 	}
 	return c.JSON(resp)
 }
 
 // credentials loads a user and the password hash of their credential
-// account in one query. Both are empty when the email is unknown.
+// account in one query. Both are empty when the email is unknown. The
+// account is matched as store.CredentialAccount matches it, without the
+// issuer that Better Auth 1.7.5 does not write.
 func (s *Service) credentials(ctx context.Context, email string) (*store.User, string, error) {
 	row := s.Store.Pool.QueryRow(ctx, `SELECT `+prefixColumns("u", store.UserColumns)+`, COALESCE(a."password", '')
 		FROM "user" u LEFT JOIN "account" a ON a."userId" = u."id" AND a."providerId" = $2
-			AND a."issuer" = $3 AND a."accountId" = u."id"
-		WHERE u."email" = $1`, email, store.CredentialProvider, store.CredentialIssuer)
+			AND a."accountId" = u."id"
+		WHERE u."email" = $1`, email, store.CredentialProvider)
 	var u store.User
 	var hash string
 	err := row.Scan(&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt,

@@ -105,9 +105,8 @@ func (s *Service) revokeSession(c *Context) error {
 }
 
 func (s *Service) revokeSessions(c *Context) error {
-	if err := api.ValidateOptionalBody(c.Body).Err(); err != nil {
-		return err
-	}
+	// Better Auth declares no body for this endpoint, so any JSON body,
+	// an array or a number too, is accepted and ignored.
 	caller, err := c.RequireSession()
 	if err != nil {
 		return err
@@ -119,9 +118,8 @@ func (s *Service) revokeSessions(c *Context) error {
 }
 
 func (s *Service) revokeOtherSessions(c *Context) error {
-	if err := api.ValidateOptionalBody(c.Body).Err(); err != nil {
-		return err
-	}
+	// Better Auth declares no body for this endpoint, so any JSON body,
+	// an array or a number too, is accepted and ignored.
 	caller, err := c.RequireSession()
 	if err != nil {
 		return err

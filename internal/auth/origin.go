@@ -14,12 +14,16 @@ import (
 // plus the configured patterns, with Better Auth 1.7's matching rules.
 type Origins struct {
 	patterns []string
+	// scheme is the base URL's scheme, for the origin of a same-origin
+	// request whose Origin header is "null".
+	scheme string
 }
 
 // NewOrigins returns the matcher. baseURL's origin is always trusted.
 func NewOrigins(baseURL *url.URL, patterns []string) *Origins {
-	o := &Origins{}
+	o := &Origins{scheme: "http"}
 	if baseURL != nil {
+		o.scheme = strings.ToLower(baseURL.Scheme)
 		o.patterns = append(o.patterns, originOf(baseURL))
 	}
 	o.patterns = append(o.patterns, patterns...)
@@ -146,6 +150,13 @@ func (o *Origins) checkRequestOrigin(r *http.Request) error {
 
 func (o *Origins) requireTrustedOrigin(r *http.Request) error {
 	origin := r.Header.Get("Origin")
+	if origin == "null" && r.Header.Get("Sec-Fetch-Site") == "same-origin" && r.Host != "" {
+		// Some browsers send "Origin: null" on same-origin requests. Like
+		// Better Auth 1.7.5, authd then takes the origin from the request's
+		// Host, which must still be trusted. Sec-Fetch-Site cannot be set by
+		// page scripts, so a cross-site page cannot use this path.
+		origin = o.scheme + "://" + r.Host
+	}
 	if origin == "" {
 		origin = r.Header.Get("Referer")
 	}
@@ -173,22 +184,24 @@ var callbackFields = []struct {
 
 // checkCallbackURLs rejects untrusted redirect targets in the body, and a
 // callbackURL in the query, before any credential is looked at.
+//
+// As in Better Auth, a falsy value (absent, null, false, 0 or "") is not
+// checked here, and schema validation reports a wrong type later. An empty
+// body callbackURL falls back to the query's.
 func (o *Origins) checkCallbackURLs(r *http.Request, body api.Body) error {
 	for _, f := range callbackFields {
-		value, present := body.Field(f.name)
-		if !present && f.name == "callbackURL" {
-			if q := r.URL.Query(); q.Has("callbackURL") {
-				value, present = q.Get("callbackURL"), true
-			}
+		value, _ := body.Field(f.name)
+		if !truthy(value) && f.name == "callbackURL" {
+			value = r.URL.Query().Get("callbackURL")
 		}
-		if !present || value == nil {
+		if !truthy(value) {
 			continue
 		}
 		s, ok := value.(string)
 		if !ok {
 			return api.Message(400, "Invalid "+f.label+": expected a string")
 		}
-		if s != "" && !o.TrustedCallback(s) {
+		if !o.TrustedCallback(s) {
 			return f.err
 		}
 	}

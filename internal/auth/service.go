@@ -167,11 +167,11 @@ func (r *Router) Handle(method, path string, h HandlerFunc, opts ...RouteOption)
 	r.mux.MethodFunc(method, path, func(w http.ResponseWriter, req *http.Request) {
 		c := &Context{W: w, R: req, Service: svc}
 		if err := c.prepare(o); err != nil {
-			api.WriteError(w, req, err)
+			api.WriteErrorLog(w, req, err, svc.Log)
 			return
 		}
 		if err := h(c); err != nil {
-			api.WriteError(w, req, err)
+			api.WriteErrorLog(w, req, err, svc.Log)
 		}
 	})
 }

@@ -146,7 +146,11 @@ func (c *Context) resolveCaller(disableRefresh bool) (*Caller, error) {
 			caller.DontRemember = true
 		}
 	}
-	if caller.DontRemember || disableRefresh || svc.Config.DisableSessionRefresh {
+	// An impersonation session keeps its fixed lifetime. Browsers skip the
+	// refresh through the dont_remember cookie; a bearer client sends no
+	// cookie and would otherwise stretch it to the full session lifetime.
+	impersonation := session.ImpersonatedBy != nil && *session.ImpersonatedBy != ""
+	if caller.DontRemember || disableRefresh || svc.Config.DisableSessionRefresh || impersonation {
 		return caller, nil
 	}
 	cfg := svc.Config

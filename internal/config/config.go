@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -87,7 +88,8 @@ func Load(env *Env) *Config {
 	dev := c.Mode == ModeDev
 
 	c.ListenAddr = env.String("AUTHD_LISTEN_ADDR", "127.0.0.1:3000")
-	c.AdminListenAddr = env.String("AUTHD_ADMIN_LISTEN_ADDR", "127.0.0.1:9090")
+	// An empty value turns the admin listener off.
+	c.AdminListenAddr = env.StringOrEmpty("AUTHD_ADMIN_LISTEN_ADDR", "127.0.0.1:9090")
 	c.DatabaseURL = env.String("AUTHD_DATABASE_URL", "")
 	c.DBMaxConns = env.Int("AUTHD_DATABASE_MAX_CONNS", 20, 2, 1000)
 	c.DataDir = env.String("AUTHD_DATA_DIR", ".data")
@@ -133,6 +135,11 @@ func Load(env *Env) *Config {
 
 	c.TrustedOrigins = env.List("AUTHD_TRUSTED_ORIGINS", env.List("BETTER_AUTH_TRUSTED_ORIGINS", nil))
 	c.TrustedProxies = env.List("AUTHD_TRUSTED_PROXIES", nil)
+	for _, entry := range c.TrustedProxies {
+		if !validProxy(entry) {
+			env.Fail("AUTHD_TRUSTED_PROXIES", "invalid entry %q: use IP addresses or CIDR prefixes such as 10.0.0.0/8", entry)
+		}
+	}
 	c.IPv6Subnet = env.Int("AUTHD_IPV6_SUBNET", 64, 1, 128)
 	c.CORSEnabled = env.Bool("AUTHD_CORS", true)
 	c.MaxBodyBytes = int64(env.Int("AUTHD_MAX_BODY_BYTES", 1<<20, 1024, 64<<20))
@@ -169,6 +176,17 @@ func Load(env *Env) *Config {
 	c.BannedUserMessage = env.String("AUTHD_ADMIN_BANNED_USER_MESSAGE",
 		"You have been banned from this application. Please contact support if you believe this is an error.")
 	return c
+}
+
+// validProxy reports whether a trusted proxy entry is an IP address or a
+// CIDR prefix, the forms the client address resolver accepts.
+func validProxy(entry string) bool {
+	if strings.Contains(entry, "/") {
+		_, err := netip.ParsePrefix(entry)
+		return err == nil
+	}
+	_, err := netip.ParseAddr(entry)
+	return err == nil
 }
 
 // EnsureSecret fills in a dev-mode secret: it reads <DataDir>/secret, or

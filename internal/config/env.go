@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,16 @@ func (e *Env) String(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// StringOrEmpty is String for a setting that an empty value turns off: def
+// applies only when the variable is not set at all.
+func (e *Env) StringOrEmpty(name, def string) string {
+	v, set := e.lookup(name)
+	if !set {
+		return def
+	}
+	return strings.TrimSpace(v)
 }
 
 // Bool accepts true/false, on/off, yes/no and 1/0.
@@ -100,9 +111,15 @@ func (e *Env) Duration(name string, def, min, max time.Duration) time.Duration {
 // ParseDuration is time.ParseDuration with an extra "d" (24 h) unit.
 func ParseDuration(s string) (time.Duration, error) {
 	if strings.HasSuffix(s, "d") {
-		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+		n, err := strconv.ParseInt(strings.TrimSuffix(s, "d"), 10, 64)
 		if err != nil {
 			return 0, err
+		}
+		// A day count beyond what time.Duration holds would wrap around
+		// and could land inside a setting's valid range.
+		const maxDays = int64(math.MaxInt64 / int64(24*time.Hour))
+		if n > maxDays || n < -maxDays {
+			return 0, fmt.Errorf("%s is too large", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}

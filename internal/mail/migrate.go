@@ -52,7 +52,7 @@ func MigrateOutbox(ctx context.Context, pool *pgxpool.Pool) (err error) {
 		return fmt.Errorf("migrate mail outbox: apply river migrations: %w", err)
 	}
 	for _, version := range result.Versions {
-		slog.InfoContext(ctx, "applied river migration for the mail outbox",
+		slog.DebugContext(ctx, "applied river migration for the mail outbox",
 			"version", version.Version, "name", version.Name, "duration", version.Duration)
 	}
 	return nil

@@ -54,6 +54,10 @@ func (a Account) MarshalJSON() ([]byte, error) {
 
 const accountColumns = `"id", "issuer", "accountId", "providerId", "userId", "scope", "password", "createdAt", "updatedAt"`
 
+// accountSelect reads accountColumns. A database made by Better Auth 1.7.5
+// or older may hold accounts without an issuer (see migration 0001).
+const accountSelect = `"id", COALESCE("issuer", ''), "accountId", "providerId", "userId", "scope", "password", "createdAt", "updatedAt"`
+
 func scanAccount(row scanner) (*Account, error) {
 	var a Account
 	err := row.Scan(&a.ID, &a.Issuer, &a.AccountID, &a.ProviderID, &a.UserID, &a.Scope, &a.Password, &a.CreatedAt, &a.UpdatedAt)
@@ -71,17 +75,19 @@ func InsertAccount(ctx context.Context, db DB, a *Account) error {
 	return err
 }
 
-// CredentialAccount returns the user's password account, matched on all
-// four columns as Better Auth 1.7 matches it.
+// CredentialAccount returns the user's password account: provider
+// "credential" with the user id as accountId, as Better Auth 1.7.5 matches
+// it. The issuer is not compared, because Better Auth 1.7.5 writes none and
+// every credential account has the same one.
 func CredentialAccount(ctx context.Context, db DB, userID string) (*Account, error) {
-	return scanAccount(db.QueryRow(ctx, `SELECT `+accountColumns+` FROM "account"
-		WHERE "userId" = $1 AND "providerId" = $2 AND "issuer" = $3 AND "accountId" = $1`,
-		userID, CredentialProvider, CredentialIssuer))
+	return scanAccount(db.QueryRow(ctx, `SELECT `+accountSelect+` FROM "account"
+		WHERE "userId" = $1 AND "providerId" = $2 AND "accountId" = $1`,
+		userID, CredentialProvider))
 }
 
 // ListAccounts returns the user's accounts, oldest first.
 func ListAccounts(ctx context.Context, db DB, userID string) ([]Account, error) {
-	rows, err := db.Query(ctx, `SELECT `+accountColumns+` FROM "account" WHERE "userId" = $1 ORDER BY "createdAt", "id"`, userID)
+	rows, err := db.Query(ctx, `SELECT `+accountSelect+` FROM "account" WHERE "userId" = $1 ORDER BY "createdAt", "id"`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -98,10 +104,11 @@ func ListAccounts(ctx context.Context, db DB, userID string) ([]Account, error) 
 }
 
 // SetCredentialPassword updates the password hash of the user's credential
-// account. It returns false when the user has no such account.
+// account, matched as CredentialAccount matches it. It returns false when
+// the user has no such account.
 func SetCredentialPassword(ctx context.Context, db DB, userID, hash string, now time.Time) (bool, error) {
 	tag, err := db.Exec(ctx, `UPDATE "account" SET "password" = $2, "updatedAt" = $3
-		WHERE "userId" = $1 AND "providerId" = $4 AND "issuer" = $5 AND "accountId" = $1`,
-		userID, hash, now, CredentialProvider, CredentialIssuer)
+		WHERE "userId" = $1 AND "providerId" = $4 AND "accountId" = $1`,
+		userID, hash, now, CredentialProvider)
 	return tag.RowsAffected() > 0, err
 }
