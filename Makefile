@@ -52,7 +52,7 @@ run: ## Run authd in dev mode on the private cluster (database "authd").
 
 .PHONY: test
 test: ## Run the Go tests with the race detector, then the compat suite.
-	@$(call with_test_db,$(GO) test -race -count=1 ./... && $(MAKE) --no-print-directory compat)
+	@$(call with_test_db,$(GO) test -race -count=1 -timeout 30m ./... && $(MAKE) --no-print-directory compat)
 
 .PHONY: e2e
 e2e: ## Run the end-to-end tests only: the binary behind nginx and Caddy (part of test).
