@@ -88,14 +88,15 @@ func Build(ctx context.Context, settings *Settings, log *slog.Logger) (*App, err
 	if cfg.SecretGenerated {
 		log.Warn("using a generated development secret; set AUTHD_SECRET in production", "file", cfg.DataDir+"/secret")
 	}
-	if cfg.MigrateOnStart {
-		if err := MigrateUp(ctx, cfg.DatabaseURL); err != nil {
-			return nil, err
-		}
-	}
 	st, err := store.Open(ctx, cfg.DatabaseURL, store.PoolOptions{MaxConns: int32(cfg.DBMaxConns)})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("AUTHD_DATABASE_URL: %w; check that Postgres is running and that the URL's host, port, user, password and database are right", err)
+	}
+	if cfg.MigrateOnStart {
+		if err := MigrateUp(ctx, cfg.DatabaseURL); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	svc, err := auth.New(cfg, st, log)
 	if err != nil {
@@ -242,12 +243,9 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 // background workers stop and the pool closes.
 func (a *App) Run(ctx context.Context) error {
 	cfg := a.Settings.Core
-	if err := a.StartBackground(ctx); err != nil {
-		return err
-	}
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
-		Handler:           auth.LogRequests(a.Log)(a.Handler),
+		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -265,6 +263,14 @@ func (a *App) Run(ctx context.Context) error {
 	adminSrv, err := a.serveAdmin(errc)
 	if err != nil {
 		_ = srv.Close()
+		return err
+	}
+	started, err := a.startWhenMigrated(ctx)
+	if err != nil {
+		_ = srv.Close()
+		if adminSrv != nil {
+			_ = adminSrv.Close()
+		}
 		return err
 	}
 	select {
@@ -285,13 +291,58 @@ func (a *App) Run(ctx context.Context) error {
 		// while requests drain.
 		_ = adminSrv.Shutdown(shutdownCtx)
 	}
-	a.StopBackground(shutdownCtx)
+	if started {
+		a.StopBackground(shutdownCtx)
+	}
 	a.Store.Close()
 	if err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	a.Log.Info("stopped")
 	return nil
+}
+
+// startWhenMigrated starts the background workers once every migration is
+// applied. With AUTHD_MIGRATE_ON_START=false a replica may start before the
+// migration job has run: it then serves /healthz, answers /readyz with 503
+// and waits here, instead of failing on missing tables. It returns false
+// when ctx ends first.
+func (a *App) startWhenMigrated(ctx context.Context) (bool, error) {
+	const poll = 2 * time.Second
+	var lastLog time.Time
+	for {
+		state, err := a.schemaState(ctx)
+		if err == nil && state.UpToDate() {
+			return true, a.StartBackground(ctx)
+		}
+		if time.Since(lastLog) > 30*time.Second {
+			lastLog = time.Now()
+			a.Log.Warn("waiting for the database schema before starting background workers; run authd migrate up",
+				"current_version", state.Current, "latest_version", state.Latest, "dirty", state.Dirty, "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case <-time.After(poll):
+		}
+	}
+}
+
+// schemaState reads the applied migration version through the pool.
+func (a *App) schemaState(ctx context.Context) (store.MigrationState, error) {
+	var state store.MigrationState
+	latest, err := store.LatestMigration()
+	if err != nil {
+		return state, err
+	}
+	state.Latest = latest
+	var version int64
+	err = a.Store.Pool.QueryRow(ctx, `SELECT "version", "dirty" FROM "`+store.MigrationsTable+`" LIMIT 1`).Scan(&version, &state.Dirty)
+	if err != nil {
+		return state, err
+	}
+	state.Current = uint(version)
+	return state, nil
 }
 
 // serveAdmin starts the admin listener (metrics and health) unless

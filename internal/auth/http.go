@@ -43,7 +43,7 @@ func (s *Service) Handler(extra func(chi.Router)) (http.Handler, *Router) {
 	root := chi.NewRouter()
 	root.NotFound(api.NotFound)
 	root.MethodNotAllowed(api.NotFound)
-	root.Use(api.WithRequestID, s.recoverPanics, s.cors)
+	root.Use(api.WithRequestID, LogRequests(s.Log), s.recoverPanics, s.cors)
 	if extra != nil {
 		extra(root)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -63,11 +64,13 @@ type Service struct {
 	// Now is the clock. Tests replace it to move time without sleeping.
 	Now func() time.Time
 
-	limiter        *limiter
-	plugins        []Plugin
-	authenticators []Authenticator
-	signUpHooks    []SignUpHook
-	verifiers      []EmailVerificationSender
+	limiter *limiter
+	// serviceKeyTouches maps service key ids to their last recorded use.
+	serviceKeyTouches sync.Map
+	plugins           []Plugin
+	authenticators    []Authenticator
+	signUpHooks       []SignUpHook
+	verifiers         []EmailVerificationSender
 }
 
 // New builds the service. Plugins are registered with Use before Handler.
@@ -178,12 +181,17 @@ func (r *Router) Handle(method, path string, h HandlerFunc, opts ...RouteOption)
 
 // prepare runs the steps every endpoint shares, in Better Auth's order:
 // body and media type, origin and callback checks, then authenticators.
+// Query parameters that Postgres could not store (NUL, invalid UTF-8) are
+// refused with the body checks.
 func (c *Context) prepare(o routeOptions) error {
 	body, err := api.ReadBody(c.R, o.media, c.Service.Config.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
 	c.Body = body
+	if err := api.CheckQuery(c.R.URL.Query()); err != nil {
+		return err
+	}
 	if c.R.Method != http.MethodGet && c.R.Method != http.MethodHead && c.R.Method != http.MethodOptions {
 		if err := c.Service.Origins.checkRequestOrigin(c.R); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/authd/authd/internal/api"
 	"github.com/authd/authd/internal/randstr"
@@ -68,7 +69,9 @@ func (c *Context) RequireSession() (*Caller, error) {
 // bearer plugin. A bearer token without a signature is signed here, so raw
 // tokens from the JSON body work too.
 func (c *Context) sessionToken() (signed string, fromBearer bool) {
-	if t, ok := bearerToken(c.R); ok && !servicekey.Looks(t) {
+	// A token that is not valid UTF-8 was never issued by authd, and
+	// Postgres would fail the lookup, so it is ignored like a bad signature.
+	if t, ok := bearerToken(c.R); ok && !servicekey.Looks(t) && utf8.ValidString(t) {
 		if strings.Contains(t, ".") {
 			if strings.Contains(t, "%") {
 				if decoded, err := urlPathUnescape(t); err == nil {
@@ -107,6 +110,7 @@ func (c *Context) resolveCaller(disableRefresh bool) (*Caller, error) {
 		if err != nil {
 			return nil, err
 		}
+		svc.touchServiceKey(key.ID)
 		return &Caller{ServiceKey: key}, nil
 	}
 
@@ -294,3 +298,24 @@ func (c *Context) CreateSession(ctx context.Context, db store.DB, user *store.Us
 }
 
 func wireTime(t time.Time) string { return wire.Time(t) }
+
+// serviceKeyTouchInterval bounds the lastUsedAt writes of a service key to
+// one per key per interval and replica, keeping writes off the hot path.
+const serviceKeyTouchInterval = time.Minute
+
+// touchServiceKey records a service key's use in the background at most
+// once per serviceKeyTouchInterval.
+func (s *Service) touchServiceKey(id string) {
+	now := s.Now()
+	if last, ok := s.serviceKeyTouches.Load(id); ok && now.Sub(last.(time.Time)) < serviceKeyTouchInterval {
+		return
+	}
+	s.serviceKeyTouches.Store(id, now)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := servicekey.TouchLastUsed(ctx, s.Store.Pool, id, now); err != nil {
+			s.Log.Warn("record service key use", "service_key_id", id, "error", err)
+		}
+	}()
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -110,7 +111,7 @@ func Load(env *Env) *Config {
 
 	defaultBase := ""
 	if dev {
-		defaultBase = "http://127.0.0.1:3000"
+		defaultBase = devBaseURL(c.ListenAddr)
 	}
 	rawBase := env.String("AUTHD_BASE_URL", env.String("BETTER_AUTH_URL", defaultBase))
 	if rawBase == "" {
@@ -223,4 +224,17 @@ func (c *Config) EnsureSecret() error {
 	}
 	c.Secret, c.SecretGenerated = secret, true
 	return nil
+}
+
+// devBaseURL derives dev mode's default base URL from the listen address,
+// so a dev server on another port trusts its own origin.
+func devBaseURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "" {
+		return "http://127.0.0.1:3000"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

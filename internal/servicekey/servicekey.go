@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -53,6 +54,14 @@ func Create(ctx context.Context, db store.DB, name string, now time.Time) (*Key,
 	}
 	if len(name) > 100 {
 		return nil, "", errors.New("service key name is longer than 100 characters")
+	}
+	var taken bool
+	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM "authd_service_key" WHERE "name" = $1 AND "revokedAt" IS NULL)`,
+		name).Scan(&taken); err != nil {
+		return nil, "", err
+	}
+	if taken {
+		return nil, "", fmt.Errorf("an active service key named %q exists: choose another name, or revoke that key first", name)
 	}
 	token := Prefix + randstr.String(randomLength, randstr.Alphanumeric)
 	k := &Key{ID: randstr.ID(), Name: name, Start: token[:len(Prefix)+4], CreatedAt: now}
@@ -106,9 +115,23 @@ func List(ctx context.Context, db store.DB) ([]Key, error) {
 	return keys, rows.Err()
 }
 
-// Revoke revokes the key with the id, or the active key with the name. It
-// returns store.ErrNotFound when nothing matched.
+// ErrAmbiguousName is returned by Revoke when several active keys have the
+// name; they were created before names had to be unique. Revoke them by id.
+var ErrAmbiguousName = errors.New("several active service keys have this name: revoke them by id (authd service-key list shows the ids)")
+
+// Revoke revokes the key with the id, or the one active key with the name.
+// It returns store.ErrNotFound when nothing matched and ErrAmbiguousName
+// when the name matches several active keys, so one command never revokes
+// more than one key.
 func Revoke(ctx context.Context, db store.DB, idOrName string, now time.Time) (*Key, error) {
+	var matches int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM "authd_service_key"
+		WHERE "name" = $1 AND "id" <> $1 AND "revokedAt" IS NULL`, idOrName).Scan(&matches); err != nil {
+		return nil, err
+	}
+	if matches > 1 {
+		return nil, ErrAmbiguousName
+	}
 	return scan(db.QueryRow(ctx, `UPDATE "authd_service_key" SET "revokedAt" = $2
 		WHERE ("id" = $1 OR "name" = $1) AND "revokedAt" IS NULL RETURNING `+columns, idOrName, now))
 }

@@ -280,6 +280,8 @@ run_authd() {
   export AUTHD_MODE=dev
   export AUTHD_SECRET=$AUTHD_COMPAT_SECRET
   export AUTHD_LISTEN_ADDR=127.0.0.1:$port
+  # No admin listener: a developer's make run may already hold its default port.
+  export AUTHD_ADMIN_LISTEN_ADDR=
   export AUTHD_BASE_URL=$base_url
   export AUTHD_RATE_LIMIT=off
   export AUTHD_SMTP_HOST=127.0.0.1
