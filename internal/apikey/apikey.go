@@ -5,9 +5,11 @@
 //
 // Keys are stored as Better Auth stores them (SHA-256, unpadded base64url,
 // in its "apikey" table), so keys that Better Auth issued keep working.
-// Verification is one Postgres statement per attempt, exact under any
-// number of replicas. The rate limit is a token bucket kept on the key's
-// row. Expired keys are removed by a periodic sweep rather than when they
+// Verification of a key with a remaining count or a rate limit is one
+// locked Postgres statement per attempt, exact under any number of
+// replicas. The rate limit is a token bucket kept on the key's row.
+// Verification of an unlimited key is one read, and its uses are counted in
+// memory and written in batches (see Plugin.use). Expired keys are removed by a periodic sweep rather than when they
 // are presented.
 package apikey
 
@@ -25,7 +27,9 @@ type Plugin struct {
 	// onVerify observes every verification outcome (metrics). It is set
 	// before the server starts and only read afterwards.
 	onVerify func(code string)
-	sweep    sweeper
+	// workers are the running background loops, nil before Start.
+	workers []worker
+	usage   *usageCounter
 }
 
 // New builds the plugin. A zero Config (no LoadConfig) gets the defaults.
@@ -33,8 +37,16 @@ func New(svc *auth.Service, cfg Config) (*Plugin, error) {
 	if cfg.KeyLength == 0 {
 		cfg = defaults()
 	}
-	return &Plugin{svc: svc, cfg: cfg}, nil
+	p := &Plugin{svc: svc, cfg: cfg, usage: newUsageCounter()}
+	if built != nil {
+		built(p)
+	}
+	return p, nil
 }
+
+// built, when set, is called with every plugin that New returns. Tests set
+// it before building any server, to reach a server's plugin (its Flush).
+var built func(*Plugin)
 
 // Mount implements auth.Plugin. The first five endpoints are Better
 // Auth's public ones. Better Auth serves verify and

@@ -9,7 +9,8 @@ import (
 )
 
 // benchFixture is a server with one unlimited key (no rate limit, no
-// remaining count), so every verification succeeds and writes.
+// remaining count), so every verification succeeds. Its uses are counted in
+// memory and written by the periodic flush.
 func benchFixture(b *testing.B) (f *fixture, key string) {
 	b.Helper()
 	srv := authtest.New(b, nil)
@@ -27,7 +28,7 @@ func benchFixture(b *testing.B) (f *fixture, key string) {
 }
 
 // BenchmarkVerifyHTTP is POST /api-key/verify with a service key: the
-// service key lookup plus the verification statement, two round trips.
+// service key lookup plus the read of the unlimited key, two round trips.
 func BenchmarkVerifyHTTP(b *testing.B) {
 	f, key := benchFixture(b)
 	client := f.Client()
@@ -39,8 +40,8 @@ func BenchmarkVerifyHTTP(b *testing.B) {
 	}
 }
 
-// BenchmarkVerifyHTTPParallel verifies one key from many goroutines: the
-// row lock serialises the statements of one key.
+// BenchmarkVerifyHTTPParallel verifies one key from many goroutines. The
+// key is unlimited, so no row lock serialises them.
 func BenchmarkVerifyHTTPParallel(b *testing.B) {
 	f, key := benchFixture(b)
 	client := f.Client()
@@ -56,7 +57,7 @@ func BenchmarkVerifyHTTPParallel(b *testing.B) {
 }
 
 // BenchmarkVerifySession is GET /get-session with x-api-key: one round
-// trip, which also loads the owner.
+// trip, the read of the key, which also loads the owner.
 func BenchmarkVerifySession(b *testing.B) {
 	f, key := benchFixture(b)
 	client := f.Client()

@@ -65,7 +65,15 @@ type Config struct {
 	// returns KEY_EXPIRED rather than INVALID_API_KEY meanwhile.
 	SweepInterval time.Duration
 	SweepGrace    time.Duration
+
+	// UsageFlushInterval is how often the uses of unlimited keys, counted
+	// in memory, are written to their rows. 0 writes every use at once,
+	// with the locked statement that limited keys use.
+	UsageFlushInterval time.Duration
 }
+
+// minUsageFlushInterval keeps the flusher from running back to back.
+const minUsageFlushInterval = 10 * time.Millisecond
 
 // Better Auth's fixed prefix bounds (minimumPrefixLength and
 // maximumPrefixLength), which authd does not make settings.
@@ -113,6 +121,8 @@ func LoadConfig(env *config.Env) Config {
 
 		SweepInterval: env.Duration("AUTHD_APIKEY_SWEEP_INTERVAL", time.Hour, 0, 7*24*time.Hour),
 		SweepGrace:    env.Duration("AUTHD_APIKEY_SWEEP_GRACE", 30*24*time.Hour, 0, 10*365*24*time.Hour),
+
+		UsageFlushInterval: env.Duration("AUTHD_APIKEY_USAGE_FLUSH_INTERVAL", time.Second, 0, time.Hour),
 	}
 	if c.DefaultPrefix != "" && !prefixPattern.MatchString(c.DefaultPrefix) {
 		env.Fail("AUTHD_APIKEY_DEFAULT_PREFIX", "invalid prefix %q: use letters, digits, _ and - only", c.DefaultPrefix)
@@ -128,6 +138,10 @@ func LoadConfig(env *config.Env) Config {
 	}
 	if c.RateLimitWindow%time.Millisecond != 0 {
 		env.Fail("AUTHD_APIKEY_RATE_LIMIT_WINDOW", "%s is not a whole number of milliseconds", c.RateLimitWindow)
+	}
+	if c.UsageFlushInterval > 0 && c.UsageFlushInterval < minUsageFlushInterval {
+		env.Fail("AUTHD_APIKEY_USAGE_FLUSH_INTERVAL", "%s is too short: use 0 (write every use at once) or at least %s",
+			c.UsageFlushInterval, minUsageFlushInterval)
 	}
 	if len(c.Headers) == 0 {
 		env.Fail("AUTHD_APIKEY_HEADERS", "no header name given: set at least one, such as x-api-key")

@@ -39,7 +39,7 @@ func (p *Plugin) verify(c *auth.Context) error {
 	if requiredSet {
 		req.Required = required
 	}
-	res, err := useKey(c.Ctx(), p.svc.Store.Pool, req, p.cfg.RateLimitEnabled)
+	res, err := p.use(c.Ctx(), req)
 	if err != nil {
 		return err
 	}

@@ -151,3 +151,11 @@ func configEnv(env authtest.Env) *config.Env {
 		return v, ok
 	})
 }
+
+// flush writes the server's counted uses of unlimited keys.
+func flush(t *testing.T, srv *authtest.Server) {
+	t.Helper()
+	if err := apikey.PluginOf(srv.App.Service).Flush(context.Background()); err != nil {
+		t.Fatalf("flush use counts: %v", err)
+	}
+}

@@ -32,8 +32,7 @@ func (p *Plugin) Authenticate(c *auth.Context) (*auth.Caller, error) {
 	}
 
 	now := p.now()
-	res, err := useKey(c.Ctx(), p.svc.Store.Pool, useRequest{Hash: Hash(key), Now: now, RequireOwner: true},
-		p.cfg.RateLimitEnabled)
+	res, err := p.use(c.Ctx(), useRequest{Hash: Hash(key), Now: now, RequireOwner: true})
 	if err != nil {
 		return nil, err
 	}

@@ -5,42 +5,72 @@ import (
 	"time"
 )
 
-// sweeper is the state of the background sweep.
-type sweeper struct {
+// worker is a running background loop.
+type worker struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// Start implements app.Starter: it starts the periodic deletion of keys
-// expired for longer than the grace period. Every replica runs it, and the
-// deletes skip rows that another replica has locked, so they do not conflict.
+// Start implements app.Starter. It starts the periodic deletion of keys
+// expired for longer than the grace period, and the flusher of the use
+// counts of unlimited keys. Every replica runs both: the deletes skip rows
+// that another replica has locked, and each replica adds only its own uses.
 func (p *Plugin) Start(ctx context.Context) error {
-	if p.cfg.SweepInterval <= 0 || p.sweep.cancel != nil {
+	if p.workers != nil {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.sweep = sweeper{cancel: cancel, done: make(chan struct{})}
-	go p.runSweep(ctx, p.sweep.done)
+	p.workers = []worker{}
+	if p.cfg.SweepInterval > 0 {
+		p.startWorker(ctx, p.runSweep)
+	}
+	if p.cfg.UsageFlushInterval > 0 {
+		p.usage.running.Store(true)
+		p.startWorker(ctx, p.runUsageFlush)
+	}
 	return nil
 }
 
-// Stop implements app.Starter: it stops the sweep and waits for a running
-// batch to finish, or for ctx to end.
-func (p *Plugin) Stop(ctx context.Context) error {
-	if p.sweep.cancel == nil {
-		return nil
-	}
-	p.sweep.cancel()
-	select {
-	case <-p.sweep.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+func (p *Plugin) startWorker(ctx context.Context, run func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w := worker{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		run(ctx)
+	}()
+	p.workers = append(p.workers, w)
 }
 
-func (p *Plugin) runSweep(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
+// Stop implements app.Starter. It stops the workers, waits for a running
+// sweep batch or flush to finish, and then writes the uses still counted in
+// memory, all within ctx. The server calls it after the listener has
+// drained and before the pool closes, so no use is counted after the last
+// flush. A use that still arrives is written at once, as with a limited key.
+func (p *Plugin) Stop(ctx context.Context) error {
+	p.usage.running.Store(false)
+	for _, w := range p.workers {
+		w.cancel()
+	}
+	var waitErr error
+	for _, w := range p.workers {
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			waitErr = ctx.Err()
+		}
+		if waitErr != nil {
+			break
+		}
+	}
+	p.workers = nil
+	if err := p.Flush(ctx); err != nil {
+		// The process is about to end, so these uses are lost.
+		p.svc.Log.ErrorContext(ctx, "final flush of API key use counts", "error", err)
+		return err
+	}
+	return waitErr
+}
+
+func (p *Plugin) runSweep(ctx context.Context) {
 	ticker := time.NewTicker(p.cfg.SweepInterval)
 	defer ticker.Stop()
 	for {

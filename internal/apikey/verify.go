@@ -46,20 +46,25 @@ const (
 	permissionsImpossible = 2 // the request can never be granted
 )
 
-// useKeySQL verifies and uses a key in one statement, so the checks and
-// the accounting cannot interleave with another replica's: the key's row
-// is locked (FOR UPDATE) from the moment it is read until the statement
-// ends, and the row read after waiting for the lock is the current one.
+// verdictCTEs reads a key and judges an attempt to use it, without writing.
+// With lock, the key's row is locked (FOR UPDATE) from the moment it is
+// read until the statement ends, and the row read after waiting for the
+// lock is the current one.
 //
 // Parameters: $1 key hash, $2 now, $3 permission mode, $4 required
 // permissions (jsonb), $5 whether rate limiting is on at all, $6 the
 // configId scope or NULL, $7 whether the owner must exist.
 //
-// The steps are Better Auth's with authd's decisions: the rate limit is a
-// token bucket checked before remaining, and a rejected attempt writes
-// nothing, so an expired or exhausted key fails the same way on every
-// attempt and a rejected request never costs quota.
-var useKeySQL = `WITH cur AS (
+// The steps are Better Auth's with authd's decisions. The rate limit is a
+// token bucket checked before remaining. A rejected attempt writes nothing,
+// so an expired or exhausted key fails the same way on every attempt and a
+// rejected request never costs quota.
+func verdictCTEs(lock bool) string {
+	forUpdate := ""
+	if lock {
+		forUpdate = "FOR UPDATE OF k"
+	}
+	return `WITH cur AS (
 	SELECT ` + columnList("k") + `,
 		k."authdRateLimitTokens" AS bucket_tokens, k."authdRateLimitUpdatedAt" AS bucket_at,
 		u."id" AS owner_id, u."name" AS owner_name, u."email" AS owner_email,
@@ -68,7 +73,7 @@ var useKeySQL = `WITH cur AS (
 		u."banned" AS owner_banned, u."banReason" AS owner_ban_reason, u."banExpires" AS owner_ban_expires
 	FROM "apikey" k LEFT JOIN "user" u ON u."id" = k."referenceId"
 	WHERE k."key" = $1::text
-	FOR UPDATE OF k
+	` + forUpdate + `
 ), calc AS (
 	SELECT cur.*,
 		-- Better Auth refills only when refillInterval and refillAmount are
@@ -79,8 +84,8 @@ var useKeySQL = `WITH cur AS (
 			AND EXTRACT(EPOCH FROM ($2::timestamptz - COALESCE(cur."lastRefillAt", cur."createdAt"))) * 1000
 				> cur."refillInterval") AS refill_due,
 		-- A key without a window or maximum has no limit, as in Better Auth.
-		($5::boolean AND cur."rateLimitEnabled" IS DISTINCT FROM false
-			AND cur."rateLimitMax" IS NOT NULL AND cur."rateLimitTimeWindow" > 0) AS limited,
+		COALESCE($5::boolean AND cur."rateLimitEnabled" IS DISTINCT FROM false
+			AND cur."rateLimitMax" IS NOT NULL AND cur."rateLimitTimeWindow" > 0, false) AS limited,
 		-- Better Auth admits the first request of each window even with a
 		-- maximum of 0, so a maximum below 1 behaves as 1.
 		GREATEST(cur."rateLimitMax", 1)::float8 AS capacity
@@ -92,7 +97,10 @@ var useKeySQL = `WITH cur AS (
 		CASE WHEN limited THEN LEAST(capacity, COALESCE(bucket_tokens, capacity)
 			+ GREATEST(EXTRACT(EPOCH FROM ($2::timestamptz - COALESCE(bucket_at, $2::timestamptz))) * 1000, 0)::float8
 				* capacity / "rateLimitTimeWindow")
-		END AS tokens
+		END AS tokens,
+		-- An unlimited key has no budget that a use could exceed (see
+		-- Plugin.use).
+		("remaining" IS NULL AND NOT limited) AS unlimited
 	FROM calc
 ), verdict AS (
 	SELECT bucket.*, CASE
@@ -112,7 +120,17 @@ var useKeySQL = `WITH cur AS (
 		ELSE 'VALID'
 	END AS code
 	FROM bucket
-), used AS (
+)`
+}
+
+// ownerColumns selects the owner's columns of the verdict.
+const ownerColumns = `v.owner_id, v.owner_name, v.owner_email, v.owner_email_verified, v.owner_image,
+	v.owner_created_at, v.owner_updated_at, v.owner_role, v.owner_banned, v.owner_ban_reason, v.owner_ban_expires`
+
+// useKeySQL verifies and uses a key in one statement, so the checks and
+// the accounting cannot interleave with another replica's: the row lock
+// of verdictCTEs(true) is held until the use is written.
+var useKeySQL = verdictCTEs(true) + `, used AS (
 	UPDATE "apikey" k SET
 		"remaining" = CASE WHEN v.refill_due THEN v."refillAmount" - 1 ELSE v."remaining" - 1 END,
 		"lastRefillAt" = CASE WHEN v.refill_due THEN $2::timestamptz ELSE v."lastRefillAt" END,
@@ -125,10 +143,15 @@ var useKeySQL = `WITH cur AS (
 	WHERE k."id" = v."id" AND v.code = 'VALID'
 	RETURNING ` + columnList("k") + `
 )
-SELECT v.code, v.tokens, v.capacity, v."rateLimitTimeWindow", ` + usedColumns() + `,
-	v.owner_id, v.owner_name, v.owner_email, v.owner_email_verified, v.owner_image,
-	v.owner_created_at, v.owner_updated_at, v.owner_role, v.owner_banned, v.owner_ban_reason, v.owner_ban_expires
+SELECT v.code, v.tokens, v.capacity, v."rateLimitTimeWindow", ` + usedColumns() + `, ` + ownerColumns + `
 FROM verdict v LEFT JOIN used ON true`
+
+// readKeySQL judges an attempt on the row as the statement's snapshot
+// shows it, and reports whether the key is unlimited. It takes no lock
+// and writes nothing. Its parameters are useKeySQL's.
+var readKeySQL = verdictCTEs(false) + `
+SELECT v.code, v.unlimited, v.tokens, v.capacity, v."rateLimitTimeWindow", ` + columnList("v") + `, ` + ownerColumns + `
+FROM verdict v`
 
 // usedColumns selects the updated row, falling back to the row as read for
 // the NOT NULL columns, so that a rejection (no updated row) still scans.
@@ -173,29 +196,51 @@ func permissionMode(required map[string][]string) (int, *string, error) {
 
 // useKey runs useKeySQL: one round trip to Postgres per attempt.
 func useKey(ctx context.Context, db store.DB, req useRequest, rateLimitOn bool) (*useResult, error) {
+	res, _, err := judge(ctx, db, useKeySQL, false, req, rateLimitOn)
+	return res, err
+}
+
+// readKey runs readKeySQL and also reports whether the key is unlimited.
+// The verdict is that of useKey on the same row, but nothing is written:
+// on CodeValid the caller still has to record the use.
+func readKey(ctx context.Context, db store.DB, req useRequest, rateLimitOn bool) (*useResult, bool, error) {
+	return judge(ctx, db, readKeySQL, true, req, rateLimitOn)
+}
+
+// judge runs useKeySQL or readKeySQL, whose result columns differ only in
+// readKeySQL's leading unlimited flag.
+func judge(ctx context.Context, db store.DB, sql string, withUnlimited bool, req useRequest, rateLimitOn bool) (*useResult, bool, error) {
 	mode, perms, err := permissionMode(req.Required)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var (
-		res      useResult
-		tokens   *float64
-		capacity float64
-		window   *int64
-		k        Key
-		owner    ownerRow
+		res       useResult
+		unlimited bool
+		tokens    *float64
+		capacity  float64
+		window    *int64
+		k         Key
+		owner     ownerRow
 	)
-	targets := append([]any{&res.Code, &tokens, &capacity, &window}, k.scanTargets()...)
+
+	targets := []any{&res.Code}
+	if withUnlimited {
+		targets = append(targets, &unlimited)
+	}
+	targets = append(targets, &tokens, &capacity, &window)
+	targets = append(targets, k.scanTargets()...)
 	targets = append(targets, owner.targets()...)
-	err = db.QueryRow(ctx, useKeySQL, req.Hash, req.Now, mode, perms, rateLimitOn, req.ConfigID, req.RequireOwner).
+
+	err = db.QueryRow(ctx, sql, req.Hash, req.Now, mode, perms, rateLimitOn, req.ConfigID, req.RequireOwner).
 		Scan(targets...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// No key has this hash. The response is the same for a key that never
 		// existed and one that was deleted, so it reveals nothing.
-		return &useResult{Code: CodeInvalidAPIKey}, nil
+		return &useResult{Code: CodeInvalidAPIKey}, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	switch res.Code {
 	case CodeValid:
@@ -204,7 +249,7 @@ func useKey(ctx context.Context, db store.DB, req useRequest, rateLimitOn bool) 
 	case CodeRateLimited:
 		res.TryAgainIn = tryAgainIn(tokens, capacity, window)
 	}
-	return &res, nil
+	return &res, unlimited, nil
 }
 
 // tryAgainIn is the time in whole milliseconds, rounded up, until the

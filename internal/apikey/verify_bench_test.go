@@ -90,3 +90,20 @@ func BenchmarkVerifyStatementParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReadStatement runs the read that judges an unlimited key, from
+// many goroutines on one key: no lock and no write, so nothing serialises.
+func BenchmarkReadStatement(b *testing.B) {
+	st, hashes := benchKeys(b, 1, true)
+	ctx := context.Background()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, unlimited, err := readKey(ctx, st.Pool, useRequest{Hash: hashes[0], Now: time.Now()}, true)
+			if err != nil || res.Code != CodeValid || !unlimited {
+				b.Error(fmt.Sprint("read: ", res, unlimited, err))
+				return
+			}
+		}
+	})
+}
