@@ -7,7 +7,7 @@ import (
 	"github.com/authd/authd/internal/config"
 )
 
-// Config contains the plugin's settings (AUTHD_ADMIN_*). docs/config-admin.md
+// Config contains the plugin's settings (AUTHD_ADMIN_*). docs/configuration.md
 // describes each one.
 type Config struct {
 	// Access holds the roles and the rules that evaluate them.

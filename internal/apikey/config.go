@@ -10,7 +10,7 @@ import (
 )
 
 // Config contains the plugin's settings. The zero value is not usable;
-// LoadConfig fills in Better Auth's defaults. docs/config-apikey.md
+// LoadConfig fills in Better Auth's defaults. docs/configuration.md
 // documents each setting.
 type Config struct {
 	// KeyLength is the number of random letters of a new key, not counting

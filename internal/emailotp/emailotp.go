@@ -27,7 +27,7 @@ import (
 	"github.com/authd/authd/internal/store"
 )
 
-// Config contains the plugin's settings. docs/config-emailotp.md describes
+// Config contains the plugin's settings. docs/configuration.md describes
 // each variable.
 type Config struct {
 	// OTPLength is the number of digits of a code.
