@@ -85,7 +85,7 @@ func setRole(t testing.TB, srv *authtest.Server, userID, role string) {
 
 func serviceKey(t *testing.T, srv *authtest.Server) string {
 	t.Helper()
-	_, token, err := servicekey.Create(context.Background(), srv.App.Store.Pool, "admin-test", time.Now())
+	_, token, err := servicekey.Create(context.Background(), srv.App.Store.Pool, "admin-test-"+authtest.UniqueEmail("sk"), time.Now())
 	if err != nil {
 		t.Fatalf("create service key: %v", err)
 	}

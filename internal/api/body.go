@@ -93,6 +93,9 @@ func ReadBody(r *http.Request, allowed []string, limit int64) (Body, error) {
 		for k, vs := range values {
 			obj[k] = vs[len(vs)-1]
 		}
+		if err := checkText(obj, "body"); err != nil {
+			return Body{}, err
+		}
 		return Body{Present: true, Value: obj}, nil
 	}
 
@@ -107,6 +110,9 @@ func ReadBody(r *http.Request, allowed []string, limit int64) (Body, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Body{}, ErrInvalidJSON
+	}
+	if err := checkText(v, "body"); err != nil {
+		return Body{}, err
 	}
 	return Body{Present: true, Value: v}, nil
 }

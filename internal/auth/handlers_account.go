@@ -251,7 +251,21 @@ func (s *Service) signInEmail(c *Context) error {
 		return api.ErrEmailNotVerified
 	}
 	dontRemember := rememberMe.Set && !rememberMe.Value
-	session, err := c.CreateSession(ctx, s.Store.Pool, user, SessionOptions{DontRemember: dontRemember})
+	// The password was checked outside any transaction, during a slow
+	// scrypt. Inserting the session under a lock on the checked hash keeps
+	// a concurrent change-password or ban from missing it.
+	var session *store.Session
+	err = s.Store.InTx(ctx, func(tx pgx.Tx) error {
+		current, currentHash, err := store.LockCredentials(ctx, tx, user.ID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && currentHash != hash) {
+			return api.ErrInvalidEmailOrPassword
+		}
+		if err != nil {
+			return err
+		}
+		session, err = c.CreateSession(ctx, tx, current, SessionOptions{DontRemember: dontRemember})
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -391,6 +405,15 @@ func (s *Service) changePassword(c *Context) error {
 
 	var session *store.Session
 	err = s.Store.InTx(ctx, func(tx pgx.Tx) error {
+		// Another change or a reset may have replaced the hash while this
+		// request verified the current password against the old one.
+		current, err := store.LockCredentialPassword(ctx, tx, caller.User.ID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && current != *account.Password) {
+			return api.ErrInvalidPassword
+		}
+		if err != nil {
+			return err
+		}
 		if _, err := store.SetCredentialPassword(ctx, tx, caller.User.ID, newHash, c.Now()); err != nil {
 			return err
 		}

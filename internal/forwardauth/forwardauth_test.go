@@ -81,7 +81,7 @@ func TestBannedUser(t *testing.T) {
 
 func TestServiceKey(t *testing.T) {
 	srv := authtest.New(t, nil)
-	_, token, err := servicekey.Create(context.Background(), srv.App.Store.Pool, "fa-test", time.Now())
+	_, token, err := servicekey.Create(context.Background(), srv.App.Store.Pool, "fa-test-"+authtest.UniqueEmail("sk"), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,3 +112,45 @@ func SetCredentialPassword(ctx context.Context, db DB, userID, hash string, now 
 		userID, hash, now, CredentialProvider)
 	return tag.RowsAffected() > 0, err
 }
+
+// LockCredentials re-reads the user and the password hash of their
+// credential account inside tx and holds a share lock on both rows until tx
+// ends. A sign-in that checked a password outside the transaction calls it
+// before inserting the session: a password change or ban that committed
+// meanwhile is then visible (the hash or the ban differs), and one that
+// starts later waits for the session to exist and revokes it with the
+// others. The hash is empty when the account has no password.
+func LockCredentials(ctx context.Context, tx DB, userID string) (*User, string, error) {
+	user, err := ScanUser(tx.QueryRow(ctx, `SELECT `+UserColumns+` FROM "user" WHERE "id" = $1 FOR SHARE`, userID))
+	if err != nil {
+		return nil, "", err
+	}
+	var hash *string
+	err = tx.QueryRow(ctx, `SELECT "password" FROM "account"
+		WHERE "userId" = $1 AND "providerId" = $2 AND "accountId" = $1 FOR SHARE`,
+		userID, CredentialProvider).Scan(&hash)
+	if err != nil {
+		return nil, "", notFound(err)
+	}
+	if hash == nil {
+		return user, "", nil
+	}
+	return user, *hash, nil
+}
+
+// LockCredentialPassword returns the password hash of the user's
+// credential account and locks the row for an update until tx ends, so a
+// change-password can check that the hash it verified is still current.
+func LockCredentialPassword(ctx context.Context, tx DB, userID string) (string, error) {
+	var hash *string
+	err := tx.QueryRow(ctx, `SELECT "password" FROM "account"
+		WHERE "userId" = $1 AND "providerId" = $2 AND "accountId" = $1 FOR UPDATE`,
+		userID, CredentialProvider).Scan(&hash)
+	if err != nil {
+		return "", notFound(err)
+	}
+	if hash == nil {
+		return "", nil
+	}
+	return *hash, nil
+}
