@@ -137,7 +137,7 @@ func (in *input) recordField(name string, required bool) (map[string]any, bool) 
 	}
 	m, isMap := raw.(map[string]any)
 	if !isMap {
-		in.Issue(name, "Invalid input: expected record, received "+jsonKind(raw))
+		in.Issue(name, "Invalid input: expected record, received "+api.JSONKind(raw))
 		return nil, false
 	}
 	return m, true
@@ -185,7 +185,7 @@ func parseUserData(v *api.Validator, data map[string]any) userData {
 		s, isString := raw.(string)
 		if !isString {
 			expected := "string"
-			v.Issue("data."+key, fmt.Sprintf("Invalid input: expected %s, received %s", expected, jsonKind(raw)))
+			v.Issue("data."+key, fmt.Sprintf("Invalid input: expected %s, received %s", expected, api.JSONKind(raw)))
 			return api.Opt[string]{}
 		}
 		if api.UTF16Len(s) > max {
@@ -201,7 +201,7 @@ func parseUserData(v *api.Validator, data map[string]any) userData {
 		}
 		b, isBool := raw.(bool)
 		if !isBool {
-			v.Issue("data."+key, "Invalid input: expected boolean, received "+jsonKind(raw))
+			v.Issue("data."+key, "Invalid input: expected boolean, received "+api.JSONKind(raw))
 			return api.Opt[bool]{}
 		}
 		return api.Opt[bool]{Set: true, Value: b}
@@ -225,7 +225,7 @@ func parseUserData(v *api.Validator, data map[string]any) userData {
 			}
 			d.BanExpires = api.Opt[time.Time]{Set: true, Value: when}
 		default:
-			v.Issue("data.banExpires", "Invalid input: expected date, received "+jsonKind(raw))
+			v.Issue("data.banExpires", "Invalid input: expected date, received "+api.JSONKind(raw))
 		}
 	}
 	return d
@@ -240,23 +240,4 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("invalid date %q", s)
-}
-
-// jsonKind names a decoded JSON value as zod's "received …" does.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return "unknown"
 }

@@ -383,6 +383,27 @@ func UTF16Len(s string) int {
 
 func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
+// Truthy is JavaScript truthiness of a decoded JSON value: null, false, 0
+// (in any spelling) and "" are false, while objects and arrays, even empty,
+// are true. Better Auth uses it to decide whether a field counts as set.
+func Truthy(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return t
+	case string:
+		return t != ""
+	case json.Number:
+		f, err := t.Float64()
+		return err != nil || f != 0
+	}
+	return true
+}
+
+// JSONKind names a decoded JSON value as zod's "received …" does.
+func JSONKind(v any) string { return kindOf(v, true) }
+
 // kindOf names a decoded JSON value as zod's "received …" does.
 func kindOf(v any, present bool) string {
 	if !present {

@@ -91,7 +91,7 @@ func (p *Plugin) create(c *auth.Context) error {
 	}
 
 	cfg := p.cfg
-	if metadataSet && truthy(metadata) {
+	if metadataSet && api.Truthy(metadata) {
 		if !cfg.EnableMetadata {
 			return ErrMetadataDisabled
 		}
@@ -171,7 +171,7 @@ func (p *Plugin) create(c *auth.Context) error {
 	}
 	// Better Auth stores the JSON text "null" when there is no metadata.
 	metadataText := "null"
-	if metadataSet && truthy(metadata) {
+	if metadataSet && api.Truthy(metadata) {
 		if metadataText, err = marshalJSON(metadata); err != nil {
 			return err
 		}

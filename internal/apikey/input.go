@@ -34,7 +34,7 @@ func permissionsField(v *api.Validator, name string, nullable bool) (perms map[s
 	}
 	obj, ok := raw.(map[string]any)
 	if !ok {
-		v.Issue(name, "Invalid input: expected record, received "+jsonKind(raw))
+		v.Issue(name, "Invalid input: expected record, received "+api.JSONKind(raw))
 		return nil, false, false
 	}
 	// Go maps have no order, so sorting keeps the issue list stable.
@@ -48,7 +48,7 @@ func permissionsField(v *api.Validator, name string, nullable bool) (perms map[s
 	for _, r := range resources {
 		list, ok := obj[r].([]any)
 		if !ok {
-			v.Issue(name+"."+r, "Invalid input: expected array, received "+jsonKind(obj[r]))
+			v.Issue(name+"."+r, "Invalid input: expected array, received "+api.JSONKind(obj[r]))
 			valid = false
 			continue
 		}
@@ -56,7 +56,7 @@ func permissionsField(v *api.Validator, name string, nullable bool) (perms map[s
 		for i, item := range list {
 			s, ok := item.(string)
 			if !ok {
-				v.Issue(fmt.Sprintf("%s.%s.%d", name, r, i), "Invalid input: expected string, received "+jsonKind(item))
+				v.Issue(fmt.Sprintf("%s.%s.%d", name, r, i), "Invalid input: expected string, received "+api.JSONKind(item))
 				valid = false
 				continue
 			}
@@ -104,40 +104,6 @@ func jsString(value any) string {
 		return strings.Join(parts, ",")
 	}
 	return "[object Object]"
-}
-
-// jsonKind names a decoded JSON value as zod's "received …" does.
-func jsonKind(value any) string {
-	switch value.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case []any:
-		return "array"
-	}
-	return "object"
-}
-
-// truthy is JavaScript truthiness of decoded JSON: null, false, 0 and ""
-// are false, while objects and arrays, even empty, are true.
-func truthy(value any) bool {
-	switch t := value.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case string:
-		return t != ""
-	case json.Number:
-		f, err := t.Float64()
-		return err != nil || f != 0
-	}
-	return true
 }
 
 // isObject is JavaScript's typeof value === "object" for decoded JSON:

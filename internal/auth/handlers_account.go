@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -28,21 +27,6 @@ const (
 // not set them; banned is the exception that is silently reset to false on
 // sign-up because it has a default.
 var adminUserFields = []string{"role", "banned", "banReason", "banExpires"}
-
-func truthy(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case string:
-		return t != ""
-	case interface{ String() string }: // json.Number: 0, -0, 0.0 and 0e5 are falsy in JS
-		f, err := strconv.ParseFloat(t.String(), 64)
-		return err != nil || f != 0
-	}
-	return true
-}
 
 func (s *Service) mountCore(r *Router) {
 	r.Get("/ok", func(c *Context) error { return c.JSON(map[string]bool{"ok": true}) })
@@ -106,7 +90,7 @@ func (s *Service) signUpEmail(c *Context) error {
 		return err
 	}
 	for _, f := range adminUserFields {
-		if val, ok := c.Body.Field(f); ok && f != "banned" && truthy(val) {
+		if val, ok := c.Body.Field(f); ok && f != "banned" && api.Truthy(val) {
 			return api.FieldNotAllowed(f)
 		}
 	}
@@ -343,11 +327,11 @@ func (s *Service) updateUser(c *Context) error {
 	if err != nil {
 		return err
 	}
-	if email, ok := c.Body.Field("email"); ok && truthy(email) {
+	if email, ok := c.Body.Field("email"); ok && api.Truthy(email) {
 		return api.ErrEmailCanNotBeUpdated
 	}
 	for _, f := range adminUserFields {
-		if val, ok := c.Body.Field(f); ok && truthy(val) {
+		if val, ok := c.Body.Field(f); ok && api.Truthy(val) {
 			return api.FieldNotAllowed(f)
 		}
 	}

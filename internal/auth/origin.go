@@ -191,10 +191,10 @@ var callbackFields = []struct {
 func (o *Origins) checkCallbackURLs(r *http.Request, body api.Body) error {
 	for _, f := range callbackFields {
 		value, _ := body.Field(f.name)
-		if !truthy(value) && f.name == "callbackURL" {
+		if !api.Truthy(value) && f.name == "callbackURL" {
 			value = r.URL.Query().Get("callbackURL")
 		}
-		if !truthy(value) {
+		if !api.Truthy(value) {
 			continue
 		}
 		s, ok := value.(string)

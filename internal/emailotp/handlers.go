@@ -189,7 +189,7 @@ func (p *Plugin) signIn(c *auth.Context) error {
 			return ErrInvalidOTP
 		}
 		for _, f := range adminUserFields {
-			if val, ok := c.Body.Field(f); ok && truthy(val) {
+			if val, ok := c.Body.Field(f); ok && api.Truthy(val) {
 				return api.FieldNotAllowed(f)
 			}
 		}
@@ -254,23 +254,6 @@ func (p *Plugin) createUser(c *auth.Context, email, name string, image *string) 
 		return err
 	})
 	return session, user, err
-}
-
-// truthy is JavaScript truthiness of a decoded JSON value, which decides
-// whether Better Auth counts an input:false field as set.
-func truthy(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case string:
-		return t != ""
-	case interface{ String() string }: // json.Number
-		s := t.String()
-		return s != "0" && s != "-0" && s != "0.0"
-	}
-	return true
 }
 
 // requestPasswordReset mails a forget-password code to an account's

@@ -628,7 +628,6 @@ func TestDefaultBackoff(t *testing.T) {
 	}
 }
 
-
 // BenchmarkOutboxEnqueue measures one Enqueue in a transaction of its own, commit included,
 // which is the cost that queuing a mail adds to a request.
 func BenchmarkOutboxEnqueue(b *testing.B) {
