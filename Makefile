@@ -52,6 +52,7 @@ run: ## Run authd in dev mode on the private cluster (database "authd").
 
 .PHONY: test
 test: ## Run the Go tests with the race detector, then the compat suite.
+	@scripts/test-deps
 	@$(call with_test_db,$(GO) test -race -count=1 -timeout 30m ./... && $(MAKE) --no-print-directory compat)
 
 .PHONY: e2e
