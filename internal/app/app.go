@@ -304,7 +304,7 @@ func (a *App) Run(ctx context.Context) error {
 
 // startWhenMigrated starts the background workers once every migration is
 // applied. With AUTHD_MIGRATE_ON_START=false a replica may start before the
-// migration job has run: it then serves /healthz, answers /readyz with 503
+// migration job has run: it then serves /healthz, returns 503 from /readyz
 // and waits here, instead of failing on missing tables. It returns false
 // when ctx ends first.
 func (a *App) startWhenMigrated(ctx context.Context) (bool, error) {
