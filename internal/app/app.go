@@ -215,7 +215,7 @@ func (a *App) routeHealth(r chi.Router) {
 	r.Get("/readyz", a.ready)
 }
 
-// ready answers 200 when the database answers and every migration is
+// ready returns 200 when the database responds and every migration is
 // applied, 503 otherwise.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
