@@ -26,6 +26,9 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	log := app.NewLogger(settings.Core)
+	for _, name := range settings.UnknownVariables(os.Environ()) {
+		log.Warn("unknown setting ignored; check its spelling against docs/configuration.md", "variable", name)
+	}
 	a, err := app.Build(ctx, settings, log)
 	if err != nil {
 		return err

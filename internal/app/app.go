@@ -39,6 +39,8 @@ type Settings struct {
 	EmailOTP emailotp.Config
 	// ForwardAuth is the reverse-proxy check endpoint (operations).
 	ForwardAuth forwardauth.Config
+
+	env *config.Env
 }
 
 // LoadSettings reads every setting from the environment and reports all
@@ -53,7 +55,17 @@ func LoadSettings(lookup func(string) (string, bool)) (*Settings, error) {
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
+	s.env = env
 	return s, nil
+}
+
+// UnknownVariables returns the AUTHD_ variables of environ that no setting
+// reads, such as misspelt names.
+func (s *Settings) UnknownVariables(environ []string) []string {
+	if s.env == nil {
+		return nil
+	}
+	return s.env.Unknown(environ)
 }
 
 // Starter is a plugin with background work (sweeps, mail workers).

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -18,16 +19,41 @@ import (
 type Env struct {
 	lookup func(string) (string, bool)
 	errs   []error
+	read   map[string]bool
 }
 
 // NewEnv reads variables with lookup (os.LookupEnv in production).
-func NewEnv(lookup func(string) (string, bool)) *Env { return &Env{lookup: lookup} }
+func NewEnv(lookup func(string) (string, bool)) *Env {
+	return &Env{lookup: lookup, read: map[string]bool{}}
+}
 
 // Lookup returns a variable's value and whether it is set and non-empty.
 func (e *Env) Lookup(name string) (string, bool) {
+	e.read[name] = true
 	v, ok := e.lookup(name)
 	v = strings.TrimSpace(v)
 	return v, ok && v != ""
+}
+
+// toolVariables are read by the scripts and tests, not by the server.
+var toolVariables = map[string]bool{
+	"AUTHD_TEST_DATABASE_URL": true, "AUTHD_TEST_LOG": true,
+	"AUTHD_PG_PORT": true, "AUTHD_PG_DIR": true, "AUTHD_PG_FAST": true,
+}
+
+// Unknown returns the AUTHD_ variables of environ (os.Environ's form,
+// NAME=value) that no setting read, sorted. A misspelt setting otherwise
+// falls back to its default without a word.
+func (e *Env) Unknown(environ []string) []string {
+	var names []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "AUTHD_") && !e.read[name] && !toolVariables[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Fail records an error about a variable.
