@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
@@ -30,13 +31,13 @@ func main() {
 		name, args = args[0], args[1:]
 	}
 	if name == "help" || name == "-h" || name == "--help" {
-		printHelp()
+		printHelp(os.Stdout)
 		return
 	}
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "authd: unknown command %q\n\n", name)
-		printHelp()
+		printHelp(os.Stderr)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -47,8 +48,10 @@ func main() {
 	}
 }
 
-func printHelp() {
-	fmt.Fprintln(os.Stderr, "Usage: authd <command> [arguments]\n\nCommands:")
+// printHelp lists the commands on w: standard output when help was
+// requested, standard error after a usage mistake.
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "Usage: authd <command> [arguments]\n\nCommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -56,7 +59,7 @@ func printHelp() {
 	sort.Strings(names)
 	for _, n := range names {
 		c := commands[n]
-		fmt.Fprintf(os.Stderr, "  %-34s %s\n", n+" "+c.usage, c.help)
+		fmt.Fprintf(w, "  %-34s %s\n", n+" "+c.usage, c.help)
 	}
-	fmt.Fprintln(os.Stderr, "\nSettings come from the environment: see docs/configuration.md.")
+	fmt.Fprintln(w, "\nSettings come from the environment: see docs/configuration.md.")
 }
