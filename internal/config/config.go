@@ -122,6 +122,10 @@ func Load(env *Env) *Config {
 		env.Fail("AUTHD_BASE_URL", "required in production mode: the public URL of authd, such as https://auth.example.com")
 	} else if u, err := url.Parse(rawBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		env.Fail("AUTHD_BASE_URL", "invalid URL %q: want http(s)://host[:port]", rawBase)
+	} else if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		// Better Auth takes a path in its base URL as the base path; authd
+		// has AUTHD_BASE_PATH for that, so a path here would be ignored.
+		env.Fail("AUTHD_BASE_URL", "%q has a path, query or fragment: give only the origin, such as https://auth.example.com, and set the path with AUTHD_BASE_PATH", rawBase)
 	} else {
 		c.BaseURL = u
 	}

@@ -23,3 +23,24 @@ func TestDevBaseURLFollowsListenAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestBaseURLWithPathRejected(t *testing.T) {
+	for _, base := range []string{"https://auth.example.com/api/auth", "https://auth.example.com?x=1"} {
+		env := NewEnv(func(k string) (string, bool) {
+			v, ok := map[string]string{"AUTHD_MODE": "dev", "AUTHD_BASE_URL": base}[k]
+			return v, ok
+		})
+		Load(env)
+		if env.Err() == nil {
+			t.Errorf("AUTHD_BASE_URL=%s was accepted", base)
+		}
+	}
+	env := NewEnv(func(k string) (string, bool) {
+		v, ok := map[string]string{"AUTHD_MODE": "dev", "AUTHD_BASE_URL": "https://auth.example.com/"}[k]
+		return v, ok
+	})
+	Load(env)
+	if err := env.Err(); err != nil {
+		t.Errorf("origin with a trailing slash rejected: %v", err)
+	}
+}
