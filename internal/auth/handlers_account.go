@@ -47,6 +47,8 @@ func (s *Service) mountCore(r *Router) {
 	r.Post("/change-email", s.changeEmail)
 	r.Post("/delete-user", s.deleteUser)
 	r.Post("/request-password-reset", s.requestPasswordReset)
+	r.Get("/reset-password/{token}", s.resetPasswordLink)
+	r.Post("/reset-password", s.resetPassword)
 	r.Post("/send-verification-email", s.sendVerificationEmail)
 	r.Get("/error", s.errorPage)
 }
