@@ -20,7 +20,7 @@ const (
 // DefaultMaxBodyBytes is the request body limit when none is configured.
 const DefaultMaxBodyBytes = 1 << 20
 
-// Body is a parsed request body. It tells an absent body from an empty
+// Body is a parsed request body. It distinguishes an absent body from an empty
 // object, and an absent field from a JSON null.
 type Body struct {
 	// Present is false when the request carried no body at all.
@@ -48,7 +48,7 @@ func (b Body) Field(name string) (any, bool) {
 	return v, ok
 }
 
-// ErrBodyTooLarge is answered when a body exceeds the configured limit.
+// ErrBodyTooLarge is returned when a body exceeds the configured limit.
 func ErrBodyTooLarge(limit int64) *Error {
 	return NewError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
 		fmt.Sprintf("Request body is larger than the limit of %d bytes", limit))

@@ -25,7 +25,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // WriteError sends err. An *Error becomes its status and body; anything
-// else is an internal failure: it is logged and answered with a bare 500
+// else is an internal failure: it is logged and sent as a bare 500
 // (no body, no Content-Type), so nothing about the cause leaks.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	WriteErrorLog(w, r, err, slog.Default())
@@ -84,8 +84,8 @@ func retryAfterSeconds(details map[string]any) (int64, bool) {
 	return (ms + 999) / 1000, true
 }
 
-// NotFound answers 404 with an empty body and no Content-Type: Better
-// Auth's answer for unknown paths and wrong methods.
+// NotFound sends 404 with an empty body and no Content-Type, as Better
+// Auth does for unknown paths and wrong methods.
 func NotFound(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusNotFound)
 }

@@ -138,7 +138,7 @@ func (s *Service) signUpEmail(c *Context) error {
 	})
 	if store.IsUniqueViolation(err) {
 		if tokenless {
-			// Enumeration-safe: a taken email gets the same answer as a new one.
+			// Enumeration-safe: a taken email gets the same response as a new one.
 			// The password was already hashed above, so timing matches too.
 			return c.JSON(signUpResponse{User: &store.User{
 				ID: randstr.ID(), Name: name, Email: email, Image: image.Ptr(), CreatedAt: now, UpdatedAt: now,
@@ -211,14 +211,14 @@ func (s *Service) signInEmail(c *Context) error {
 		return err
 	}
 	if user == nil || hash == "" {
-		// Same scrypt work as a real check, so the answer time does not
+		// Same scrypt work as a real check, so the response time does not
 		// reveal whether the email exists.
 		password.VerifyDummy(ctx, pw)
 		return api.ErrInvalidEmailOrPassword
 	}
 	ok, err := password.Verify(ctx, hash, pw)
 	if errors.Is(err, password.ErrMalformedHash) {
-		// Better Auth answers a bare 500 here as well; the log names the user.
+		// Better Auth also sends a bare 500 here. The log names the user.
 		s.Log.ErrorContext(ctx, "stored password hash is malformed", "user_id", user.ID)
 		return err
 	}

@@ -29,7 +29,7 @@ func (s *Service) OnRateLimitReject(fn func(path string)) { s.limiter.onReject =
 // Handler builds the HTTP handler: request ids, panic recovery, CORS, the
 // rate limiter and the endpoints of the core and every plugin below the
 // base path. extra is mounted outside the base path (health, metrics).
-// Everything else answers 404 with an empty body.
+// Everything else gets 404 with an empty body.
 func (s *Service) Handler(extra func(chi.Router)) (http.Handler, *Router) {
 	authMux := chi.NewRouter()
 	authMux.NotFound(api.NotFound)
@@ -100,7 +100,7 @@ func (s *Service) rateLimit(next http.Handler) http.Handler {
 	})
 }
 
-// cors answers preflight requests from trusted origins and adds the CORS
+// cors responds to preflight requests from trusted origins and adds the CORS
 // headers, with credentials, to their actual requests. Better Auth leaves
 // CORS to its host application; authd is its own host. Preflights from
 // other origins fall through to the 404 that Better Auth gives OPTIONS.

@@ -130,7 +130,7 @@ type Route struct {
 }
 
 // HandlerFunc handles one endpoint. It returns an *api.Error for expected
-// failures; any other error is logged and answered with a bare 500.
+// failures. Any other error is logged and sent as a bare 500.
 type HandlerFunc func(c *Context) error
 
 // routeOptions are per-endpoint settings.
@@ -213,7 +213,7 @@ func (c *Context) prepare(o routeOptions) error {
 	return nil
 }
 
-// Context is one request as the endpoint sees it.
+// Context is the request state that an endpoint handler works with.
 type Context struct {
 	W       http.ResponseWriter
 	R       *http.Request

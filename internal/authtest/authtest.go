@@ -199,7 +199,7 @@ func (s *Server) Do(method, path string, body any, headers ...string) *Response 
 		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	// Redirects are returned, not followed: several endpoints answer 302
+	// Redirects are returned, not followed: several endpoints respond with 302
 	// and the tests check the Location header.
 	client := *s.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -1,7 +1,7 @@
 // Package store is authd's Postgres layer: the connection pool, the
 // migrations and the SQL of the core tables. Queries are plain SQL named
-// after what they do; anything that must be atomic is one statement or one
-// transaction, and says why.
+// after what they do. Anything that must be atomic is one statement or one
+// transaction, with a comment that gives the reason.
 package store
 
 import (
@@ -14,7 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// DB is what the queries need: a pool, a connection or a transaction.
+// DB is the query interface shared by a pool, a connection and a
+// transaction.
 type DB interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
