@@ -303,8 +303,9 @@ func wireTime(t time.Time) string { return wire.Time(t) }
 // one per key per interval and replica, keeping writes off the hot path.
 const serviceKeyTouchInterval = time.Minute
 
-// touchServiceKey records a service key's use in the background at most
-// once per serviceKeyTouchInterval.
+// touchServiceKey records a service key's use in the background, about
+// once per serviceKeyTouchInterval per replica (two requests that arrive
+// together may both write).
 func (s *Service) touchServiceKey(id string) {
 	now := s.Now()
 	if last, ok := s.serviceKeyTouches.Load(id); ok && now.Sub(last.(time.Time)) < serviceKeyTouchInterval {
